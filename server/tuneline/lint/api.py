@@ -1,0 +1,192 @@
+"""Entry points shared by the CLI, the language server and the training preflight."""
+
+from __future__ import annotations
+
+import glob
+import os
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tuneline.lint.config import Config, LoadedConfig, load_config
+from tuneline.lint.context import LintContext
+from tuneline.lint.dataset import Dataset, Summary
+from tuneline.lint.findings import Finding, Severity
+from tuneline.lint.source import SourceStats, file_findings, iter_lines, split_text
+
+BLOCK_LINES = 2048
+EXCLUDED_DIRS = frozenset({".git", "node_modules", "runs", ".venv", "venv", "__pycache__",
+                           ".tox", ".mypy_cache", ".pytest_cache"})
+DATA_SUFFIXES = (".jsonl",)
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """The public shape of a finding: 1-based lines and columns (the JSON output contract)."""
+
+    path: str
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+    severity: str
+    rule: str
+    message: str
+
+    @classmethod
+    def of(cls, path: str, f: Finding) -> Problem:
+        return cls(path, f.line + 1, f.col + 1, f.end_line + 1, f.end_col + 1,
+                   f.severity.label, f.rule, f.message)
+
+    def to_json(self) -> dict[str, Any]:
+        return {k: getattr(self, k) for k in self.__slots__}
+
+
+@dataclass
+class FileReport:
+    """One file's findings (0-based) and, when asked, its summary."""
+
+    path: str
+    findings: list[Finding] = field(default_factory=list)
+    summary: Summary | None = None
+    error: str | None = None  # the file could not be read
+
+    def problems(self) -> list[Problem]:
+        return [Problem.of(self.path, f) for f in self.findings]
+
+
+class PathError(Exception):
+    """A path argument that names nothing lintable."""
+
+
+def expand_paths(args: Iterable[str]) -> list[Path]:
+    """Files, folders (every *.jsonl below, skipping .git/node_modules/runs/venvs) and globs."""
+    out: list[Path] = []
+    for arg in args:
+        p = Path(arg)
+        if p.is_file():
+            out.append(p)
+        elif p.is_dir():
+            out.extend(_walk(p))
+        elif any(ch in arg for ch in "*?["):
+            matches = [Path(m) for m in sorted(glob.glob(arg, recursive=True)) if Path(m).is_file()]
+            if not matches:
+                raise PathError(f"{arg}: the pattern matches no file")
+            out.extend(matches)
+        else:
+            raise PathError(f"{arg}: no such file or directory")
+    return list(dict.fromkeys(out))
+
+
+def _walk(folder: Path) -> Iterator[Path]:
+    for root, dirs, files in os.walk(folder):
+        dirs[:] = sorted(d for d in dirs if d not in EXCLUDED_DIRS and not d.startswith("."))
+        for name in sorted(files):
+            if name.endswith(DATA_SUFFIXES):
+                yield Path(root) / name
+
+
+def context_for(path: str | os.PathLike[str] | None, loaded: LoadedConfig,
+                count_tokens: bool = False) -> LintContext:
+    """The lint context for one file: config overrides applied, eval-file keys loaded."""
+    cfg = loaded.config.for_path(path)
+    ctx = LintContext(cfg, count_tokens=count_tokens)
+    if cfg.eval_file and path is not None:
+        eval_path = _relative_to_config(cfg, cfg.eval_file)
+        if eval_path.resolve() != Path(path).resolve():
+            ctx.eval_keys = eval_keys(eval_path, cfg)
+    return ctx
+
+
+def _relative_to_config(cfg: Config, name: str) -> Path:
+    base = Path(cfg.source).parent if cfg.source else Path.cwd()
+    p = Path(name)
+    return p if p.is_absolute() else base / p
+
+
+def eval_keys(path: Path, cfg: Config) -> dict[bytes, str]:
+    """Example and prompt keys of the eval file → "file:line" (empty if unreadable)."""
+    ctx = LintContext(cfg)
+    ds = Dataset(ctx, keep_text=False)
+    try:
+        with path.open("rb") as fh:
+            _feed(ds, fh)
+    except OSError:
+        return {}
+    keys: dict[bytes, str] = {}
+    for i, r in enumerate(ds.results):
+        for k in (r.dup_key, r.prompt_key):
+            if k is not None:
+                keys.setdefault(k, f"{path.name}:{i + 1}")
+    return keys
+
+
+def _feed(ds: Dataset, stream: Any) -> SourceStats:
+    stats = SourceStats()
+    block: list[str] = []
+    for text, problem in iter_lines(stream, stats):
+        if problem is not None:
+            ds.extra.append(problem)
+        block.append(text)
+        if len(block) >= BLOCK_LINES:
+            ds.append(block)
+            block = []
+    if block:
+        ds.append(block)
+    return stats
+
+
+def lint_file(path: str | os.PathLike[str], loaded: LoadedConfig | None = None,
+              stats: bool = False) -> FileReport:
+    """Lint one file from disk, streaming it; never raises for bad content or I/O."""
+    loaded = loaded or load_config(path)
+    report = FileReport(str(path))
+    try:
+        ctx = context_for(path, loaded, count_tokens=stats)
+        ds = Dataset(ctx, keep_text=False)
+        with open(path, "rb") as fh:
+            src = _feed(ds, fh)
+    except OSError as exc:
+        report.error = f"{path}: {exc.strerror or exc}"
+        return report
+    ds.extra.extend(f for f in file_findings(src) if ctx.on(f.rule))
+    ds.extra.extend(_context_problems(ctx))
+    report.findings = ds.findings()
+    if stats:
+        report.summary = ds.summary()
+    return report
+
+
+def _context_problems(ctx: LintContext) -> list[Finding]:
+    if ctx.config.assistant_schema:
+        _ = ctx.assistant_validator
+    return [Finding("TL902", p, Severity.ERROR) for p in ctx.problems]
+
+
+def lint_text(text: str, path: str | None = None, config: Config | None = None) -> list[Finding]:
+    """Lint text already in memory (the editor's buffer); 0-based findings."""
+    loaded = LoadedConfig(config) if config else load_config(path or Path.cwd())
+    ds = Dataset(context_for(path, loaded))
+    ds.set_lines(split_text(text))
+    return ds.findings()
+
+
+def lint_paths(paths: Iterable[str], config_file: str | None = None,
+               stats: bool = False) -> list[FileReport]:
+    """Lint files, folders and globs; config from `config_file` or found per file.
+
+    Raises PathError when an argument names nothing.
+    """
+    reports: list[FileReport] = []
+    explicit = load_config(explicit=config_file) if config_file else None
+    seen_configs: set[str] = set()
+    for path in expand_paths(paths):
+        loaded = explicit or load_config(path)
+        src = loaded.config.source
+        if src and src not in seen_configs:
+            seen_configs.add(src)
+            if loaded.problems:
+                reports.append(FileReport(src, list(loaded.problems)))
+        reports.append(lint_file(path, loaded, stats=stats))
+    return reports

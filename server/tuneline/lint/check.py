@@ -1,0 +1,171 @@
+"""The per-line pipeline: parse, detect the format, validate, run line rules, fingerprint.
+
+A `LineResult` depends only on the line's text and the context, so it is cached by text and
+reused after edits elsewhere. Work is done in blocks so MinHash signatures are vectorised.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from dataclasses import dataclass
+
+from tuneline.lint import formats, near
+from tuneline.lint.context import LintContext
+from tuneline.lint.example import Example
+from tuneline.lint.findings import Finding, Hit, Severity
+from tuneline.lint.jsonspan import locate
+from tuneline.lint.rules import rule
+
+log = logging.getLogger(__name__)
+
+INTERNAL_ERROR = rule(
+    "TL000", "internal-error", Severity.WARNING,
+    "A rule failed on this line (a Tuneline bug); other rules still ran.",
+    "You should see every real problem even when one check breaks.",
+    "Report the message to Tuneline's issue tracker.",
+)
+
+
+@dataclass(slots=True)
+class LineResult:
+    """What linting one line produced; findings are line-relative (line 0)."""
+
+    findings: tuple[Finding, ...] = ()
+    format: str | None = None
+    kind: str | None = None
+    messages: int = 0
+    dup_key: bytes | None = None
+    prompt_key: bytes | None = None
+    system_key: bytes | None = None
+    label: str | None = None
+    signature: bytes | None = None
+    size_bound: int = 0
+    blank: bool = False
+    tokens: int | None = None
+    width: int = 0
+
+
+class _Constant(ValueError):
+    pass
+
+
+def _reject_constant(name: str) -> float:
+    raise _Constant(name)
+
+
+_JSON_HINTS = {
+    "Expecting property name enclosed in double quotes": "keys need double quotes; "
+    "a Python dict printed with str()? write lines with json.dumps",
+    "Extra data": "more than one JSON value on the line: one object per line",
+    "Unterminated string starting at": "a string is not closed (raw newline or missing quote?)",
+    "Invalid control character at": "raw control characters (newline, tab) must be escaped "
+    "inside strings (\\n, \\t)",
+    "Expecting value": "a value is missing or is not JSON (single quotes, True/None, trailing comma?)",
+}
+
+
+def _json_error(text: str, exc: ValueError) -> Finding:
+    if isinstance(exc, _Constant):
+        name = str(exc)
+        col = max(0, text.find(name))
+        return Finding("TL001", f"invalid JSON: {name} is not a JSON number; use null or a string",
+                       Severity.ERROR, 0, col, 0, col + len(name))
+    assert isinstance(exc, json.JSONDecodeError)
+    hint = next((h for k, h in _JSON_HINTS.items() if exc.msg.startswith(k)), "")
+    col = min(exc.pos, len(text))
+    end = min(len(text), col + 1) if col < len(text) else col
+    message = f"invalid JSON: {exc.msg} (column {col + 1})" + (f"; {hint}" if hint else "")
+    return Finding("TL001", message, Severity.ERROR, 0, col, 0, end)
+
+
+def _digest(parts: list[str]) -> bytes:
+    return hashlib.blake2b("\x00".join(parts).encode("utf-8", "surrogatepass"),
+                           digest_size=12).digest()
+
+
+def _norm(text: str | None) -> str:
+    return " ".join(text.split()) if text else ""
+
+
+def _keys(ex: Example) -> tuple[bytes, bytes | None, bytes | None]:
+    """Exact-duplicate key (whole example), prompt key (non-assistant turns), system key."""
+    full = [f"{m.role}:{_norm(m.text)}" for m in ex.messages]
+    full += [f"rejected:{_norm(m.text)}" for m in ex.rejected]
+    prompt = [f"{m.role}:{_norm(m.text)}" for m in ex.messages
+              if m.role not in ("assistant", "system", "developer")]
+    system = next((m.text for m in ex.messages if m.role in ("system", "developer")), None)
+    return _digest(full), (_digest(prompt) if prompt else None), (
+        _digest([system]) if system is not None else None)
+
+
+def _place(text: str, hit: Hit, ctx: LintContext) -> Finding:
+    start, end = locate(text, hit.path, hit.key) if hit.path is not None else (0, len(text))
+    return Finding(hit.rule, hit.message, ctx.severities.get(hit.rule, Severity.ERROR),
+                   0, start, 0, end, hit.data)
+
+
+def _check_one(text: str, ctx: LintContext) -> tuple[LineResult, list[str] | None]:
+    """One line's result and the texts to fingerprint for near duplicates."""
+    if not text.strip():
+        found = (Finding("TL006", "blank line; delete it (some loaders fail on empty lines)",
+                         ctx.severities["TL006"], 0, 0, 0, len(text)),) if ctx.on("TL006") else ()
+        return LineResult(found, blank=True), None
+    try:
+        record = json.loads(text, parse_constant=_reject_constant)
+    except ValueError as exc:
+        return LineResult((_json_error(text, exc).with_severity(ctx.severities["TL001"]),)
+                          if ctx.on("TL001") else ()), None
+    if not isinstance(record, dict):
+        kind = type(record).__name__.replace("dict", "object").replace("list", "array")
+        found = (Finding("TL007", f"the line is a JSON {kind}, not an object",
+                         ctx.severities["TL007"], 0, 0, 0, len(text)),) if ctx.on("TL007") else ()
+        return LineResult(found), None
+    forced = ctx.config.format
+    fmt = formats.detect(record) if forced == "auto" else forced
+    hits: list[Hit] = list(formats.validate(record, fmt))
+    ex = formats.to_example(record, fmt) if fmt else None
+    if ex is not None:
+        for check in ctx.line_checks:
+            try:
+                hits.extend(check(ex, ctx))
+            except Exception as exc:  # a buggy rule must never hide the others
+                log.exception("rule %s failed", getattr(check, "__name__", check))
+                hits.append(Hit("TL000", f"rule {getattr(check, '__name__', '?')} failed: {exc!r}"))
+    findings = tuple(_place(text, h, ctx) for h in hits if h.rule in ctx.enabled)
+    result = LineResult(findings, fmt, ex.kind if ex else None, size_bound=len(text) if text.isascii()
+                        else len(text.encode("utf-8", "surrogatepass")), width=len(text))
+    if ex is None:
+        return result, None
+    result.messages = len(ex.messages)
+    result.dup_key, result.prompt_key, result.system_key = _keys(ex)
+    result.size_bound += 3 * len(ex.messages) + 3
+    if ctx.count_tokens:
+        result.tokens = ctx.tokens.count_example(ex)
+    if ctx.config.label_field:
+        label = record.get(ctx.config.label_field)
+        result.label = None if label is None else str(label)
+    near_texts = [m.text for m in ex.messages if m.text and m.role not in ("system", "developer")]
+    return result, near_texts if ctx.on("TL502") else None
+
+
+def check_lines(lines: list[str], ctx: LintContext) -> list[LineResult]:
+    """Lint a block of lines; near-duplicate signatures are computed for the block at once."""
+    results: list[LineResult] = []
+    pending: list[int] = []
+    words = []
+    for text in lines:
+        result, near_texts = _check_one(text, ctx)
+        if near_texts:
+            pending.append(len(results))
+            words.append(near.word_hashes(near_texts))
+        results.append(result)
+    if pending:
+        for i, sig in zip(pending, near.signatures(words)):
+            results[i].signature = sig
+    return results
+
+
+def check_line(text: str, ctx: LintContext) -> LineResult:
+    return check_lines([text], ctx)[0]
