@@ -27,6 +27,8 @@ def _add_lint(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--model", help="target model (token limit and tokenizer)")
     p.add_argument("--data-format", dest="data_format", help="force the record format")
     p.add_argument("--exit-zero", action="store_true", help="exit 0 even when errors are found")
+    p.add_argument("--jobs", "-j", type=int, default=0,
+                   help="worker processes for big files (default: one per CPU)")
     p.set_defaults(func=_run_lint)
 
     s = sub.add_parser("stats", help="dataset summary: examples, messages, tokens, cost")
@@ -34,6 +36,7 @@ def _add_lint(sub: argparse._SubParsersAction) -> None:
     s.add_argument("--config")
     s.add_argument("--model", help="target model (token limit and tokenizer)")
     s.add_argument("--json", action="store_true", help="print the summary as JSON")
+    s.add_argument("--jobs", "-j", type=int, default=0, help="worker processes (default: CPUs)")
     s.set_defaults(func=_run_stats)
 
     r = sub.add_parser("rules", help="list the rules, or explain one")
@@ -59,6 +62,8 @@ def _with_overrides(args: argparse.Namespace) -> list:
     if getattr(args, "data_format", None):
         overrides["format"] = args.data_format
     stats = bool(getattr(args, "stats", False) or args.command == "stats")
+    if not args.jobs:
+        args.jobs = api.default_workers()
     reports = []
     seen: set[str] = set()
     explicit = load_config(explicit=args.config) if args.config else None
@@ -70,7 +75,7 @@ def _with_overrides(args: argparse.Namespace) -> list:
                 reports.append(api.FileReport(loaded.config.source, list(loaded.problems)))
         if overrides:
             loaded = LoadedConfig(replace(loaded.config, **overrides), loaded.problems)
-        reports.append(api.lint_file(path, loaded, stats=stats))
+        reports.append(api.lint_file(path, loaded, stats=stats, workers=args.jobs))
     return reports
 
 

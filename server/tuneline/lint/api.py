@@ -2,20 +2,32 @@
 
 from __future__ import annotations
 
+import gc
 import glob
+import multiprocessing
 import os
+from dataclasses import replace
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tuneline.lint.check import LineResult, check_lines
 from tuneline.lint.config import Config, LoadedConfig, load_config
 from tuneline.lint.context import LintContext
 from tuneline.lint.dataset import Dataset, Summary
 from tuneline.lint.findings import Finding, Severity
-from tuneline.lint.source import SourceStats, file_findings, iter_lines, split_text
+from tuneline.lint.source import (
+    RangeReader,
+    SourceStats,
+    file_findings,
+    iter_lines,
+    split_ranges,
+    split_text,
+)
 
 BLOCK_LINES = 2048
+PARALLEL_MIN_BYTES = 8 << 20
 EXCLUDED_DIRS = frozenset({".git", "node_modules", "runs", ".venv", "venv", "__pycache__",
                            ".tox", ".mypy_cache", ".pytest_cache"})
 DATA_SUFFIXES = (".jsonl",)
@@ -107,11 +119,9 @@ def _relative_to_config(cfg: Config, name: str) -> Path:
 
 def eval_keys(path: Path, cfg: Config) -> dict[bytes, str]:
     """Example and prompt keys of the eval file → "file:line" (empty if unreadable)."""
-    ctx = LintContext(cfg)
-    ds = Dataset(ctx, keep_text=False)
+    ds = Dataset(LintContext(replace(cfg, eval_file=None)), keep_text=False)
     try:
-        with path.open("rb") as fh:
-            _feed(ds, fh)
+        _feed(ds, path, workers=1)
     except OSError:
         return {}
     keys: dict[bytes, str] = {}
@@ -122,34 +132,86 @@ def eval_keys(path: Path, cfg: Config) -> dict[bytes, str]:
     return keys
 
 
-def _feed(ds: Dataset, stream: Any) -> SourceStats:
+def _check_stream(stream: Any, ctx: LintContext, at_start: bool = True
+                  ) -> tuple[list[LineResult], list[Finding], SourceStats]:
+    """Results of every line of a byte stream, byte-level findings, and what the bytes showed."""
     stats = SourceStats()
+    results: list[LineResult] = []
+    extra: list[Finding] = []
     block: list[str] = []
-    for text, problem in iter_lines(stream, stats):
-        if problem is not None:
-            ds.extra.append(problem)
+    for text, problem in iter_lines(stream, stats, at_start=at_start):
+        if problem is not None and ctx.on(problem.rule):
+            extra.append(problem)
         block.append(text)
         if len(block) >= BLOCK_LINES:
-            ds.append(block)
+            results.extend(check_lines(block, ctx))
             block = []
     if block:
-        ds.append(block)
-    return stats
+        results.extend(check_lines(block, ctx))
+    return results, extra, stats
+
+
+_worker_ctx: LintContext | None = None
+
+
+def _check_range(job: tuple[str, int, int]) -> tuple[list[LineResult], list[Finding], SourceStats]:
+    path, start, end = job
+    reader = RangeReader(path, start, end)
+    try:
+        assert _worker_ctx is not None
+        return _check_stream(reader, _worker_ctx, at_start=start == 0)
+    finally:
+        reader.close()
+
+
+def _feed(ds: Dataset, path: str | os.PathLike[str], workers: int) -> SourceStats:
+    """Check the file into `ds`, in `workers` forked processes when it is big enough."""
+    global _worker_ctx
+    size = os.path.getsize(path)
+    if workers > 1 and size >= PARALLEL_MIN_BYTES and "fork" in multiprocessing.get_all_start_methods():
+        _worker_ctx = ds.ctx
+        ranges = split_ranges(str(path), workers)
+        with multiprocessing.get_context("fork").Pool(len(ranges)) as pool:
+            parts = pool.map(_check_range, [(str(path), a, b) for a, b in ranges])
+        _worker_ctx = None
+    else:
+        with open(path, "rb") as fh:
+            parts = [_check_stream(fh, ds.ctx)]
+    total = SourceStats(bom=parts[0][2].bom, final_newline=parts[-1][2].final_newline)
+    for results, extra, stats in parts:
+        offset = len(ds.results)
+        ds.extra.extend(f.at(f.line + offset) for f in extra)
+        ds.extend_results(results)
+        total.crlf_lines += stats.crlf_lines
+        total.size += stats.size
+    total.lines = len(ds.results)
+    return total
+
+
+def default_workers() -> int:
+    return max(1, min(os.cpu_count() or 1, 8))
 
 
 def lint_file(path: str | os.PathLike[str], loaded: LoadedConfig | None = None,
-              stats: bool = False) -> FileReport:
-    """Lint one file from disk, streaming it; never raises for bad content or I/O."""
+              stats: bool = False, workers: int = 1) -> FileReport:
+    """Lint one file from disk, streaming it; never raises for bad content or I/O.
+
+    `workers` > 1 splits big files across forked processes (CLI only: not from threads).
+    """
     loaded = loaded or load_config(path)
     report = FileReport(str(path))
+    enabled = gc.isenabled()
+    gc.disable()  # millions of small objects: collection passes would dominate the run
     try:
         ctx = context_for(path, loaded, count_tokens=stats)
         ds = Dataset(ctx, keep_text=False)
-        with open(path, "rb") as fh:
-            src = _feed(ds, fh)
+        src = _feed(ds, path, workers)
     except OSError as exc:
         report.error = f"{path}: {exc.strerror or exc}"
         return report
+    finally:
+        if enabled:
+            gc.enable()
     ds.extra.extend(f for f in file_findings(src) if ctx.on(f.rule))
     ds.extra.extend(_context_problems(ctx))
     report.findings = ds.findings()
@@ -173,7 +235,7 @@ def lint_text(text: str, path: str | None = None, config: Config | None = None) 
 
 
 def lint_paths(paths: Iterable[str], config_file: str | None = None,
-               stats: bool = False) -> list[FileReport]:
+               stats: bool = False, workers: int = 1) -> list[FileReport]:
     """Lint files, folders and globs; config from `config_file` or found per file.
 
     Raises PathError when an argument names nothing.
@@ -188,5 +250,5 @@ def lint_paths(paths: Iterable[str], config_file: str | None = None,
             seen_configs.add(src)
             if loaded.problems:
                 reports.append(FileReport(src, list(loaded.problems)))
-        reports.append(lint_file(path, loaded, stats=stats))
+        reports.append(lint_file(path, loaded, stats=stats, workers=workers))
     return reports

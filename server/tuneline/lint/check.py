@@ -41,6 +41,7 @@ class LineResult:
     system_key: bytes | None = None
     label: str | None = None
     signature: bytes | None = None
+    bands: tuple[int, ...] = ()
     size_bound: int = 0
     blank: bool = False
     tokens: int | None = None
@@ -53,6 +54,9 @@ class _Constant(ValueError):
 
 def _reject_constant(name: str) -> float:
     raise _Constant(name)
+
+
+_DECODE = json.JSONDecoder(parse_constant=_reject_constant).decode
 
 
 _JSON_HINTS = {
@@ -80,24 +84,31 @@ def _json_error(text: str, exc: ValueError) -> Finding:
     return Finding("TL001", message, Severity.ERROR, 0, col, 0, end)
 
 
-def _digest(parts: list[str]) -> bytes:
-    return hashlib.blake2b("\x00".join(parts).encode("utf-8", "surrogatepass"),
-                           digest_size=12).digest()
-
-
-def _norm(text: str | None) -> str:
-    return " ".join(text.split()) if text else ""
+def _digest(text: str) -> bytes:
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=12).digest()
 
 
 def _keys(ex: Example) -> tuple[bytes, bytes | None, bytes | None]:
-    """Exact-duplicate key (whole example), prompt key (non-assistant turns), system key."""
-    full = [f"{m.role}:{_norm(m.text)}" for m in ex.messages]
-    full += [f"rejected:{_norm(m.text)}" for m in ex.rejected]
-    prompt = [f"{m.role}:{_norm(m.text)}" for m in ex.messages
-              if m.role not in ("assistant", "system", "developer")]
+    """Exact-duplicate key (whole example, whitespace-normalised), prompt key, system key."""
+    turns = [f"{m.role}\x01{_norm(m.text)}" for m in ex.messages]
+    turns += [f"rejected\x01{_norm(m.text)}" for m in ex.rejected]
+    prompt = [t for m, t in zip(ex.messages, turns) if m.role not in _NOT_PROMPT]
     system = next((m.text for m in ex.messages if m.role in ("system", "developer")), None)
-    return _digest(full), (_digest(prompt) if prompt else None), (
-        _digest([system]) if system is not None else None)
+    return _digest("\x00".join(turns)), (_digest("\x00".join(prompt)) if prompt else None), (
+        _digest(system) if system is not None else None)
+
+
+def _norm(text: str | None) -> str:
+    """Whitespace-normalised text; the common already-normal case costs a few scans."""
+    if not text:
+        return ""
+    if ("  " in text or "\n" in text or "\t" in text or "\r" in text or text[0].isspace()
+            or text[-1].isspace() or not text.isascii()):
+        return " ".join(text.split())
+    return text
+
+
+_NOT_PROMPT = frozenset(("assistant", "system", "developer"))
 
 
 def _place(text: str, hit: Hit, ctx: LintContext) -> Finding:
@@ -113,7 +124,7 @@ def _check_one(text: str, ctx: LintContext) -> tuple[LineResult, list[str] | Non
                          ctx.severities["TL006"], 0, 0, 0, len(text)),) if ctx.on("TL006") else ()
         return LineResult(found, blank=True), None
     try:
-        record = json.loads(text, parse_constant=_reject_constant)
+        record = _DECODE(text)
     except ValueError as exc:
         return LineResult((_json_error(text, exc).with_severity(ctx.severities["TL001"]),)
                           if ctx.on("TL001") else ()), None
@@ -146,24 +157,26 @@ def _check_one(text: str, ctx: LintContext) -> tuple[LineResult, list[str] | Non
     if ctx.config.label_field:
         label = record.get(ctx.config.label_field)
         result.label = None if label is None else str(label)
-    near_texts = [m.text for m in ex.messages if m.text and m.role not in ("system", "developer")]
-    return result, near_texts if ctx.on("TL502") else None
+    if not ctx.on("TL502"):
+        return result, None
+    return result, [m.text for m in ex.messages if m.text and m.role not in ("system", "developer")]
 
 
 def check_lines(lines: list[str], ctx: LintContext) -> list[LineResult]:
     """Lint a block of lines; near-duplicate signatures are computed for the block at once."""
     results: list[LineResult] = []
     pending: list[int] = []
-    words = []
+    docs: list[bytes] = []
     for text in lines:
         result, near_texts = _check_one(text, ctx)
         if near_texts:
             pending.append(len(results))
-            words.append(near.word_hashes(near_texts))
+            docs.append(near.text_of(near_texts))
         results.append(result)
     if pending:
-        for i, sig in zip(pending, near.signatures(words)):
-            results[i].signature = sig
+        for i, sig in zip(pending, near.signatures(docs)):
+            if sig is not None:
+                results[i].signature, results[i].bands = sig
     return results
 
 

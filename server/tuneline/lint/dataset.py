@@ -75,6 +75,12 @@ class Dataset:
         """Add lines at the end (streaming a file block by block)."""
         self.replace(len(self.results), len(self.results), lines)
 
+    def extend_results(self, results: list[LineResult]) -> None:
+        """Append results checked elsewhere (a worker process), without their text."""
+        for r in results:
+            self._remember(r)
+        self.results.extend(results)
+
     def replace(self, start: int, end: int, new_lines: list[str]) -> list[LineResult]:
         """Replace lines [start, end) with `new_lines`; returns the new lines' results."""
         for old in self.results[start:end]:
@@ -105,7 +111,7 @@ class Dataset:
         if r.dup_key is not None:
             self._dups[r.dup_key] += 1
             if r.signature is not None and self._dups[r.dup_key] == 1:
-                self._near.add(r.dup_key, r.signature)
+                self._near.add(r.dup_key, r.signature, r.bands)
 
     def _forget(self, r: LineResult) -> None:
         if r.format:

@@ -52,7 +52,7 @@ def decode_line(raw: bytes, line_no: int) -> tuple[str, Finding | None]:
 
 
 def iter_lines(
-    stream: BinaryIO, stats: SourceStats | None = None
+    stream: BinaryIO, stats: SourceStats | None = None, at_start: bool = True, first_line: int = 0
 ) -> Iterator[tuple[str, Finding | None]]:
     """Yield (text, byte-level finding or None) per line, reading bounded chunks.
 
@@ -60,9 +60,9 @@ def iter_lines(
     File-level observations (BOM, CRLF, final newline) land in `stats`; see `file_findings`.
     """
     stats = stats if stats is not None else SourceStats()
-    line_no = 0
+    line_no = first_line
     rest = b""
-    first = True
+    first = at_start
     while True:
         chunk = stream.read(CHUNK_BYTES)
         if first:
@@ -86,17 +86,17 @@ def iter_lines(
             for raw in block.split(b"\n")[:-1]:
                 yield decode_line(raw.removesuffix(b"\r"), line_no)
                 line_no += 1
-            stats.lines = line_no
+            stats.lines = line_no - first_line
             continue
         parts = text.split("\n")
         parts.pop()
         for part in parts:
             yield (part[:-1] if part.endswith("\r") else part), None
             line_no += 1
-        stats.lines = line_no
+        stats.lines = line_no - first_line
     if rest:
         stats.final_newline = False
-        stats.lines = line_no + 1
+        stats.lines = line_no + 1 - first_line
         yield decode_line(rest.removesuffix(b"\r"), line_no)
 
 
@@ -120,3 +120,39 @@ def file_findings(stats: SourceStats) -> list[Finding]:
                     Severity.HINT, last, 0, last, 0)
         )
     return found
+
+
+class RangeReader:
+    """A read-only view of bytes [start, end) of a file (one worker's share of a big file)."""
+
+    def __init__(self, path: str, start: int, end: int) -> None:
+        self._fh = open(path, "rb")  # noqa: SIM115  (closed by close())
+        self._fh.seek(start)
+        self._left = end - start
+
+    def read(self, n: int = -1) -> bytes:
+        n = self._left if n < 0 else min(n, self._left)
+        data = self._fh.read(n)
+        self._left -= len(data)
+        return data
+
+    def close(self) -> None:
+        self._fh.close()
+
+
+def split_ranges(path: str, parts: int) -> list[tuple[int, int]]:
+    """Byte ranges covering the file, cut just after a newline, about equal in size."""
+    with open(path, "rb") as fh:
+        fh.seek(0, 2)
+        size = fh.tell()
+        cuts = [0]
+        for k in range(1, parts):
+            fh.seek(max(cuts[-1], size * k // parts))
+            fh.readline()
+            pos = fh.tell()
+            if pos >= size:
+                break
+            if pos > cuts[-1]:
+                cuts.append(pos)
+        cuts.append(size)
+    return list(zip(cuts, cuts[1:]))
