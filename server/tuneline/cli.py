@@ -42,6 +42,7 @@ def _add_lint(sub: argparse._SubParsersAction) -> None:
     r = sub.add_parser("rules", help="list the rules, or explain one")
     r.add_argument("rule", nargs="?", help="a rule id or name to explain")
     r.add_argument("--json", action="store_true")
+    r.add_argument("--markdown", action="store_true", help="the rule table as Markdown")
     r.set_defaults(func=_run_rules)
 
 
@@ -126,6 +127,13 @@ def _run_rules(args: argparse.Namespace) -> int:
     if not rules:
         print(f"tuneline: no rule '{args.rule}' (see `tuneline rules`)", file=sys.stderr)
         return 2
+    if args.markdown:
+        print("| id | name | severity | what it checks | why it matters / fix |")
+        print("|---|---|---|---|---|")
+        for r in rules:
+            cell = f"{r.why} Fix: {r.fix}".replace("|", "\\|")
+            print(f"| {r.id} | `{r.name}` | {r.severity.label} | {r.summary.replace('|', '/')} | {cell} |")
+        return 0
     if args.json:
         print(json.dumps([{"id": r.id, "name": r.name, "severity": r.severity.label,
                            "summary": r.summary, "why": r.why, "fix": r.fix, "scope": r.scope}
