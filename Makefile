@@ -48,7 +48,7 @@ bench: setup
 
 ## docs: regenerate the README's rule table from the rule registry
 docs: setup
-	$(BIN)/python -m tuneline rules --markdown > docs/rules.md
+	$(BIN)/python docs/update_readme.py
 
 clean:
 	rm -rf $(VENV) .cache build dist *.egg-info

@@ -111,8 +111,33 @@ def _norm(text: str | None) -> str:
 _NOT_PROMPT = frozenset(("assistant", "system", "developer"))
 
 
+def _inside_string(literal: str, start: int, end: int) -> tuple[int, int]:
+    """Map decoded-string offsets [start, end) to offsets in its raw JSON literal (with quotes)."""
+    raw_at: list[int] = []
+    i = 1
+    while i < len(literal) - 1:
+        raw_at.append(i)
+        if literal[i] == "\\":
+            if literal[i + 1] == "u":
+                code = int(literal[i + 2 : i + 6], 16) if i + 6 <= len(literal) else 0
+                low = literal[i + 6 : i + 8] == "\\u"
+                i += 12 if 0xD800 <= code < 0xDC00 and low else 6
+            else:
+                i += 2
+        else:
+            i += 1
+    raw_at.append(len(literal) - 1)
+    start = min(max(start, 0), len(raw_at) - 1)
+    end = min(max(end, start), len(raw_at) - 1)
+    return raw_at[start], raw_at[end]
+
+
 def _place(text: str, hit: Hit, ctx: LintContext) -> Finding:
     start, end = locate(text, hit.path, hit.key) if hit.path is not None else (0, len(text))
+    inner = hit.data.get("span_in_value") if hit.data else None
+    if inner and end - start >= 2 and text[start] == '"':
+        a, b = _inside_string(text[start:end], int(inner[0]), int(inner[1]))
+        start, end = start + a, start + b
     return Finding(hit.rule, hit.message, ctx.severities.get(hit.rule, Severity.ERROR),
                    0, start, 0, end, hit.data)
 
