@@ -6,9 +6,8 @@ import gc
 import glob
 import multiprocessing
 import os
-from dataclasses import replace
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -212,7 +211,9 @@ def lint_file(path: str | os.PathLike[str], loaded: LoadedConfig | None = None,
     finally:
         if enabled:
             gc.enable()
-    ds.extra.extend(f for f in file_findings(src) if ctx.on(f.rule))
+    head = ds.results[0].width if ds.results else 0  # file findings sit on line 1's first char
+    ds.extra.extend(f if f.end_col <= head else replace(f, end_col=head)
+                    for f in file_findings(src) if ctx.on(f.rule))
     ds.extra.extend(_context_problems(ctx))
     report.findings = ds.findings()
     if stats:
@@ -234,6 +235,23 @@ def lint_text(text: str, path: str | None = None, config: Config | None = None) 
     return ds.findings()
 
 
+def explicit_config(config_file: str | None) -> LoadedConfig | None:
+    """The config named on the command line; PathError when it is not a file."""
+    if not config_file:
+        return None
+    if not Path(config_file).is_file():
+        raise PathError(f"{config_file}: no such config file")
+    return load_config(explicit=config_file)
+
+
+def shown_path(path: str) -> str:
+    """`path` as reports show it: relative to the working directory when below it."""
+    try:
+        return Path(path).resolve().relative_to(Path.cwd().resolve()).as_posix()
+    except (ValueError, OSError):
+        return path
+
+
 def lint_paths(paths: Iterable[str], config_file: str | None = None,
                stats: bool = False, workers: int = 1) -> list[FileReport]:
     """Lint files, folders and globs; config from `config_file` or found per file.
@@ -241,7 +259,7 @@ def lint_paths(paths: Iterable[str], config_file: str | None = None,
     Raises PathError when an argument names nothing.
     """
     reports: list[FileReport] = []
-    explicit = load_config(explicit=config_file) if config_file else None
+    explicit = explicit_config(config_file)
     seen_configs: set[str] = set()
     for path in expand_paths(paths):
         loaded = explicit or load_config(path)
@@ -249,6 +267,6 @@ def lint_paths(paths: Iterable[str], config_file: str | None = None,
         if src and src not in seen_configs:
             seen_configs.add(src)
             if loaded.problems:
-                reports.append(FileReport(src, list(loaded.problems)))
+                reports.append(FileReport(shown_path(src), list(loaded.problems)))
         reports.append(lint_file(path, loaded, stats=stats, workers=workers))
     return reports

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import re
 from dataclasses import dataclass
 
 from tuneline.lint import formats, near
@@ -70,10 +71,21 @@ _JSON_HINTS = {
 }
 
 
+_STRING_OR_CONSTANT = re.compile(r'"(?:[^"\\]|\\.)*"|-?(?:NaN|Infinity)')
+
+
+def _constant_at(text: str, name: str) -> int:
+    """Column of the bare constant `name` (outside strings: '{"a": "NaN", "b": NaN}')."""
+    for m in _STRING_OR_CONSTANT.finditer(text):
+        if m.group() == name:
+            return m.start()
+    return max(0, text.find(name))
+
+
 def _json_error(text: str, exc: ValueError) -> Finding:
     if isinstance(exc, _Constant):
         name = str(exc)
-        col = max(0, text.find(name))
+        col = _constant_at(text, name)
         return Finding("TL001", f"invalid JSON: {name} is not a JSON number; use null or a string",
                        Severity.ERROR, 0, col, 0, col + len(name))
     assert isinstance(exc, json.JSONDecodeError)
@@ -138,7 +150,10 @@ def _place(text: str, hit: Hit, ctx: LintContext) -> Finding:
     if inner and end - start >= 2 and text[start] == '"':
         a, b = _inside_string(text[start:end], int(inner[0]), int(inner[1]))
         start, end = start + a, start + b
-    return Finding(hit.rule, hit.message, ctx.severities.get(hit.rule, Severity.ERROR),
+    severity = ctx.severities.get(hit.rule, Severity.ERROR)
+    if hit.severity is not None and hit.rule not in ctx.overridden:
+        severity = hit.severity
+    return Finding(hit.rule, hit.message, severity,
                    0, start, 0, end, hit.data)
 
 
@@ -147,17 +162,21 @@ def _check_one(text: str, ctx: LintContext) -> tuple[LineResult, list[str] | Non
     if not text.strip():
         found = (Finding("TL006", "blank line; delete it (some loaders fail on empty lines)",
                          ctx.severities["TL006"], 0, 0, 0, len(text)),) if ctx.on("TL006") else ()
-        return LineResult(found, blank=True), None
+        return LineResult(found, blank=True, width=len(text)), None
     try:
         record = _DECODE(text)
     except ValueError as exc:
         return LineResult((_json_error(text, exc).with_severity(ctx.severities["TL001"]),)
-                          if ctx.on("TL001") else ()), None
+                          if ctx.on("TL001") else (), width=len(text)), None
+    except RecursionError:  # Python's json (and most loaders) cannot read it either
+        return LineResult((Finding("TL001", "invalid JSON: nested too deeply to parse",
+                                   ctx.severities["TL001"], 0, 0, 0, len(text)),)
+                          if ctx.on("TL001") else (), width=len(text)), None
     if not isinstance(record, dict):
-        kind = type(record).__name__.replace("dict", "object").replace("list", "array")
+        kind = _JSON_KINDS.get(type(record), type(record).__name__)
         found = (Finding("TL007", f"the line is a JSON {kind}, not an object",
                          ctx.severities["TL007"], 0, 0, 0, len(text)),) if ctx.on("TL007") else ()
-        return LineResult(found), None
+        return LineResult(found, width=len(text)), None
     forced = ctx.config.format
     fmt = formats.detect(record) if forced == "auto" else forced
     hits: list[Hit] = list(formats.validate(record, fmt))
@@ -184,7 +203,21 @@ def _check_one(text: str, ctx: LintContext) -> tuple[LineResult, list[str] | Non
         result.label = None if label is None else str(label)
     if not ctx.on("TL502"):
         return result, None
-    return result, [m.text for m in ex.messages if m.text and m.role not in ("system", "developer")]
+    # whitespace-normalised like the duplicate key, so every line sharing a key shares a signature
+    # (the near index keeps one signature per key: an edit must not depend on which copy came first)
+    return result, [_norm(m.text) for m in ex.messages
+                    if m.text and m.role not in ("system", "developer")]
+
+
+_JSON_KINDS: dict[type, str] = {list: "array", str: "string", int: "number", float: "number",
+                                bool: "boolean", type(None): "null"}
+
+
+def _crashed(text: str, ctx: LintContext, exc: BaseException) -> LineResult:
+    log.error("checking a line failed", exc_info=exc)
+    found = (Finding("TL000", f"checking this line failed: {exc!r}",
+                     ctx.severities.get("TL000", Severity.WARNING), 0, 0, 0, len(text)),)
+    return LineResult(found if ctx.on("TL000") else (), width=len(text))
 
 
 def check_lines(lines: list[str], ctx: LintContext) -> list[LineResult]:
@@ -193,7 +226,10 @@ def check_lines(lines: list[str], ctx: LintContext) -> list[LineResult]:
     pending: list[int] = []
     docs: list[bytes] = []
     for text in lines:
-        result, near_texts = _check_one(text, ctx)
+        try:
+            result, near_texts = _check_one(text, ctx)
+        except Exception as exc:  # one odd line must not stop the file (TL000)
+            result, near_texts = _crashed(text, ctx, exc), None
         if near_texts:
             pending.append(len(results))
             docs.append(near.text_of(near_texts))

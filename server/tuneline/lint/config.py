@@ -125,6 +125,9 @@ def _coerce(table: dict[str, Any]) -> tuple[dict[str, Any], list[tuple[str, str]
     return values, problems
 
 
+_RANGES = {"near_duplicate_threshold": (0.0, 1.0), "imbalance_ratio": (1.0, float("inf"))}
+
+
 def _check_type(key: str, value: Any, default: Any) -> Any:
     if key in ("select", "ignore"):
         if isinstance(value, str):
@@ -153,13 +156,20 @@ def _check_type(key: str, value: Any, default: Any) -> Any:
         raise ValueError(f"'format' must be one of {', '.join(FORMAT_CHOICES)}, not '{value}'")
     if key == "target" and value not in ("auto", "openai", "local"):
         raise ValueError(f"'target' must be auto, openai or local, not '{value}'")
-    if isinstance(default, bool) or default is None:
-        if default is None and not isinstance(value, (str, int)):
+    if key == "max_tokens":
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            raise ValueError("'max_tokens' must be a positive integer")
+        return value
+    if default is None:
+        if not isinstance(value, str):
             raise ValueError(f"'{key}' must be a string")
         return value
     if isinstance(default, float):
         if not isinstance(value, (int, float)) or isinstance(value, bool):
             raise ValueError(f"'{key}' must be a number")
+        low, high = _RANGES.get(key, (float("-inf"), float("inf")))
+        if not low <= value <= high:
+            raise ValueError(f"'{key}' must be between {low:g} and {high:g}, not {value:g}")
         return float(value)
     if isinstance(default, int):
         if not isinstance(value, int) or isinstance(value, bool) or value < 0:
@@ -195,8 +205,15 @@ def find_config_file(start: str | os.PathLike[str]) -> Path | None:
     return None
 
 
-def _key_line(text: str, key: str) -> int:
-    m = re.search(rf"^\s*{re.escape(key)}\s*=", text, re.M)
+def _key_line(text: str, key: str, pyproject: bool = False) -> int:
+    """The line of `key = …` (in pyproject.toml: inside [tool.tuneline], not another tool's)."""
+    start = 0
+    if pyproject:
+        head = re.search(r"^[ \t]*\[+[ \t]*tool[ \t]*\.[ \t]*tuneline[ \t]*[\].]", text, re.M)
+        start = head.start() if head else 0
+    key_re = re.escape(key)
+    m = re.compile(rf"^[ \t]*(?:{key_re}[ \t]*=|\[+[^\]\n]*\b{key_re}[ \t]*\])", re.M).search(
+        text, start)
     return text.count("\n", 0, m.start()) if m else 0
 
 
@@ -205,14 +222,16 @@ def parse_config(text: str, path: str) -> LoadedConfig:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        line = max(0, getattr(exc, "lineno", 1) - 1)
+        m = re.search(r"at line (\d+)", str(exc))
+        line = max(0, getattr(exc, "lineno", int(m.group(1)) if m else 1) - 1)
         return LoadedConfig(Config(source=path), [Finding(
             "TL902", f"{Path(path).name} is not valid TOML: {exc}", Severity.ERROR, line, 0, line, 1)])
-    table = data.get("tool", {}).get("tuneline", {}) if path.endswith("pyproject.toml") else data
+    pyproject = path.endswith("pyproject.toml")
+    table = data.get("tool", {}).get("tuneline", {}) if pyproject else data
     values, problems = _coerce(table)
     findings = []
     for key, problem in problems:
-        line = _key_line(text, key)
+        line = _key_line(text, key, pyproject)
         rid, sev = ("TL901", Severity.WARNING) if problem.startswith("unknown") else ("TL902", Severity.ERROR)
         findings.append(Finding(rid, f"{Path(path).name}: {problem}", sev, line, 0, line, len(key)))
     return LoadedConfig(Config(**values, source=path), findings)

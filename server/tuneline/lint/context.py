@@ -30,9 +30,11 @@ class LintContext:
         enabled -= {r.id for tok in cfg.ignore for r in registry.resolve(tok)}
         self.enabled: frozenset[str] = frozenset(enabled)
         self.severities: dict[str, Severity] = {rid: r.severity for rid, r in registry.REGISTRY.items()}
+        self.overridden: set[str] = set()
         for tok, sev in cfg.severity.items():
             for r in registry.resolve(tok):
                 self.severities[r.id] = Severity.parse(sev)
+                self.overridden.add(r.id)
         self.line_checks = [fn for ids, fn in registry.LINE_CHECKS if ids & self.enabled]
         self.limit = token_limit(cfg.model, cfg.max_tokens)
         self.openai_target = cfg.target == "openai" or (

@@ -7,9 +7,13 @@ an edit costs work proportional to the edit plus one cheap pass to place finding
 
 from __future__ import annotations
 
+import logging
 import statistics
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from itertools import compress
+from operator import attrgetter
 from typing import Any
 
 from tuneline.lint.check import LineResult, check_lines
@@ -19,6 +23,12 @@ from tuneline.lint.near import NearIndex
 from tuneline.lint.tokens import epochs_and_billing
 
 _CACHE_SLACK = 2
+_CHECK_BLOCK = 2048  # lines checked per call: bounds the memory of one vectorised block
+log = logging.getLogger(__name__)
+_findings_of = attrgetter("findings")
+_format_of = attrgetter("format")
+_key_of = attrgetter("dup_key")
+_prompt_of = attrgetter("prompt_key")
 
 
 @dataclass
@@ -48,7 +58,7 @@ def distribution(values: list[int]) -> dict[str, float]:
     if not values:
         return {}
     ordered = sorted(values)
-    p90 = ordered[min(len(ordered) - 1, int(round(0.9 * (len(ordered) - 1))))]
+    p90 = ordered[min(len(ordered) - 1, round(0.9 * (len(ordered) - 1)))]
     return {"min": ordered[0], "median": statistics.median(ordered), "p90": p90,
             "max": ordered[-1], "mean": round(sum(ordered) / len(ordered), 1)}
 
@@ -66,6 +76,12 @@ class Dataset:
         self._dups: Counter[bytes] = Counter()
         self._formats: Counter[str] = Counter()
         self._near = NearIndex(ctx.config.near_duplicate_threshold)
+        # Kept incrementally so findings() only visits lines that can have dataset findings.
+        self._multi: set[bytes] = set()  # keys of exact duplicates (count >= 2)
+        self._partnered: set[bytes] = set()  # keys with a near-duplicate partner
+        self._systems: Counter[bytes] = Counter()
+        self._labels: Counter[str] = Counter()
+        self.checked_lines = 0  # lines run through the line checks (cache misses)
 
     # ----- updating -------------------------------------------------------------------
     def set_lines(self, lines: list[str]) -> None:
@@ -97,32 +113,73 @@ class Dataset:
 
     def _results_for(self, lines: list[str]) -> list[LineResult]:
         if not self.keep_text:
-            return check_lines(lines, self.ctx)
+            return self._check(lines)
         cache = self._cache
         missing = [t for t in dict.fromkeys(lines) if t not in cache]
         if missing:
-            for text, result in zip(missing, check_lines(missing, self.ctx)):
+            for text, result in zip(missing, self._check(missing)):
                 cache[text] = result
         return [cache[t] for t in lines]
+
+    def _check(self, lines: list[str]) -> list[LineResult]:
+        """check_lines in bounded blocks; a line whose checking raises gets a TL000 finding."""
+        self.checked_lines += len(lines)
+        out: list[LineResult] = []
+        for i in range(0, len(lines), _CHECK_BLOCK):
+            block = lines[i : i + _CHECK_BLOCK]
+            try:
+                out.extend(check_lines(block, self.ctx))
+            except Exception:  # a crashing check must cost one line, not the whole file
+                log.exception("checking a block failed; retrying line by line")
+                out.extend(self._check_alone(text) for text in block)
+        return out
+
+    def _check_alone(self, text: str) -> LineResult:
+        try:
+            return check_lines([text], self.ctx)[0]
+        except Exception as exc:
+            log.exception("checking a line failed")
+            return LineResult((Finding("TL000", f"checking this line failed: {exc!r}",
+                                       self.ctx.severities.get("TL000", Severity.WARNING),
+                                       0, 0, 0, len(text)),), width=len(text))
 
     def _remember(self, r: LineResult) -> None:
         if r.format:
             self._formats[r.format] += 1
-        if r.dup_key is not None:
-            self._dups[r.dup_key] += 1
-            if r.signature is not None and self._dups[r.dup_key] == 1:
-                self._near.add(r.dup_key, r.signature, r.bands)
+            if r.system_key:
+                self._systems[r.system_key] += 1
+        if r.label is not None:
+            self._labels[r.label] += 1
+        key = r.dup_key
+        if key is not None:
+            self._dups[key] += 1
+            count = self._dups[key]
+            if count == 2:
+                self._multi.add(key)
+            if r.signature is not None and count == 1:
+                self._near.add(key, r.signature, r.bands)
+                mates = self._near.partners(key)
+                if mates:
+                    self._partnered.add(key)
+                    self._partnered.update(mates)
 
     def _forget(self, r: LineResult) -> None:
         if r.format:
-            self._formats[r.format] -= 1
-            if self._formats[r.format] <= 0:
-                del self._formats[r.format]
-        if r.dup_key is not None:
-            self._dups[r.dup_key] -= 1
-            if self._dups[r.dup_key] <= 0:
-                del self._dups[r.dup_key]
-                self._near.remove(r.dup_key)
+            _decrement(self._formats, r.format)
+            if r.system_key:
+                _decrement(self._systems, r.system_key)
+        if r.label is not None:
+            _decrement(self._labels, r.label)
+        key = r.dup_key
+        if key is not None:
+            count = _decrement(self._dups, key)
+            if count == 1:
+                self._multi.discard(key)
+            elif count == 0:
+                mates = list(self._near.partners(key))
+                self._near.remove(key)
+                self._partnered.discard(key)
+                self._partnered.difference_update(m for m in mates if not self._near.partners(m))
 
     # ----- reading --------------------------------------------------------------------
     @property
@@ -130,7 +187,9 @@ class Dataset:
         forced = self.ctx.config.format
         if forced != "auto":
             return forced
-        return self._formats.most_common(1)[0][0] if self._formats else None
+        # ties go to the alphabetically first name, so an edited file and the same file
+        # linted from scratch agree
+        return min(self._formats.items(), key=_by_count_desc)[0] if self._formats else None
 
     @property
     def example_count(self) -> int:
@@ -138,45 +197,74 @@ class Dataset:
 
     def findings(self) -> list[Finding]:
         """Every finding of the file, line and dataset rules, in line order."""
-        ctx = self.ctx
-        out: list[Finding] = []
+        out = [f.at(f.line + off) if off else f for off, f in self.placed()]
+        out.sort(key=Finding.sort_key)
+        return out
+
+    def placed(self) -> list[tuple[int, Finding]]:
+        """Every finding as (line offset, finding), unsorted; the finding's place is its line
+        plus the offset. Line-rule findings are the cached line-relative objects themselves,
+        so callers can memoise per finding object (the language server does).
+
+        Costs one C-level pass over the lines plus work per finding: only lines with findings,
+        duplicate or near-duplicate keys, or an odd format are visited.
+        """
+        results = self.results
+        idx = range(len(results))
+        out: list[tuple[int, Finding]] = []
+        for i in compress(idx, map(_findings_of, results)):
+            out.extend((i, f) for f in results[i].findings)
+        out.extend((0, f) for f in self._dataset_findings())
+        out.extend((0, f) for f in self.extra)
+        out.extend((0, f) for f in self._file_level())
+        return out
+
+    def _dataset_findings(self) -> Iterator[Finding]:
+        """TL103 / TL501 / TL502 / TL503, visiting only the lines that can have them."""
+        ctx, results = self.ctx, self.results
+        idx = range(len(results))
         fmt = self.file_format
-        dups = self._dups
-        first: dict[bytes, int] = {}
-        near = self._near
-        on_mixed, on_dup, on_near = ctx.on("TL103"), ctx.on("TL501"), ctx.on("TL502")
+        odd = set(self._formats) - {fmt}
+        if odd and ctx.on("TL103"):
+            for i in compress(idx, map(odd.__contains__, map(_format_of, results))):
+                r = results[i]
+                yield self._line_finding("TL103", i, r, f"this line is '{r.format}' but the "
+                                         f"file is '{fmt}'", {"to_format": fmt})
+        on_dup, on_near = ctx.on("TL501"), ctx.on("TL502")
+        hot = (self._multi if on_dup else set()) | (self._partnered if on_near else set())
+        if hot:
+            yield from self._duplicates(
+                compress(idx, map(hot.__contains__, map(_key_of, results))), on_dup, on_near)
         eval_keys = ctx.eval_keys if ctx.on("TL503") else None
-        for i, r in enumerate(self.results):
-            if r.findings:
-                out.extend(f.at(i) for f in r.findings)
-            if r.format is None:
-                continue
-            if on_mixed and r.format != fmt:
-                out.append(self._line_finding("TL103", i, r, f"this line is '{r.format}' but the "
-                                              f"file is '{fmt}'", {"to_format": fmt}))
+        if eval_keys:
+            hits = set(compress(idx, map(eval_keys.__contains__, map(_prompt_of, results))))
+            hits.update(compress(idx, map(eval_keys.__contains__, map(_key_of, results))))
+            for i in sorted(hits):
+                r = results[i]
+                hit = eval_keys.get(r.prompt_key) or eval_keys.get(r.dup_key)  # type: ignore[arg-type]
+                yield self._line_finding("TL503", i, r, f"also in the eval file {hit}", {"eval": hit})
+
+    def _duplicates(self, lines: Iterator[int], on_dup: bool, on_near: bool) -> Iterator[Finding]:
+        """Exact and near duplicates among `lines` (every line holding a hot key, in order)."""
+        results, near = self.results, self._near
+        first: dict[bytes, int] = {}
+        for i in lines:
+            r = results[i]
             key = r.dup_key
-            if key is None:
-                continue
+            assert key is not None
             seen = first.setdefault(key, i)
             if seen != i:
                 if on_dup:
-                    out.append(self._line_finding(
+                    yield self._line_finding(
                         "TL501", i, r, f"exact duplicate of line {seen + 1}", {"first_line": seen},
-                        Related(seen, 0, 0, "first copy")))
+                        Related(seen, 0, 0, "first copy"))
             elif on_near and (mates := near.partners(key)):
                 earlier = [first[m] for m in mates if m in first]
                 if earlier:
                     j = min(earlier)
-                    out.append(self._line_finding(
+                    yield self._line_finding(
                         "TL502", i, r, f"near duplicate of line {j + 1}", {"first_line": j},
-                        Related(j, 0, 0, "similar example")))
-            if eval_keys and (hit := eval_keys.get(r.prompt_key) or eval_keys.get(key)):
-                out.append(self._line_finding(
-                    "TL503", i, r, f"also in the eval file {hit}", {"eval": hit}))
-        out.extend(self.extra)
-        out.extend(self._file_level())
-        out.sort(key=Finding.sort_key)
-        return out
+                        Related(j, 0, 0, "similar example"))
 
     def _line_finding(self, rule_id: str, line: int, r: LineResult, message: str,
                       data: dict[str, Any] | None = None, related: Related | None = None) -> Finding:
@@ -189,12 +277,15 @@ class Dataset:
         out: list[Finding] = []
         n = self.example_count
 
-        def add(rule_id: str, message: str, severity: Severity | None = None) -> None:
-            if ctx.on(rule_id):
-                out.append(Finding(rule_id, message, severity or ctx.severities[rule_id], 0, 0, 0, 1))
-
         if not self.results:
             return out
+        end = min(1, self.results[0].width)  # the first character, if line 1 has one
+
+        def add(rule_id: str, message: str, severity: Severity | None = None) -> None:
+            if ctx.on(rule_id):
+                out.append(Finding(rule_id, message, severity or ctx.severities[rule_id],
+                                   0, 0, 0, end))
+
         if n < 10:
             sev = Severity.ERROR if ctx.openai_target and "TL701" not in ctx.config.severity else None
             add("TL701", f"only {n} example(s); OpenAI requires at least 10 and trainers learn "
@@ -203,15 +294,16 @@ class Dataset:
             add("TL702", f"{n} examples: under 100, consider few-shot prompting instead")
         elif n < 1000:
             add("TL703", f"{n} examples: strong fine-tuning wants 1000+ high-quality examples")
-        systems = Counter(r.system_key for r in self.results if r.format and r.system_key)
+        systems = self._systems
         if len(systems) > 1 and ctx.on("TL704"):
             top = systems.most_common(1)[0][1]
             add("TL704", f"{len(systems)} different system prompts; the most common is used by "
                 f"{top} of {n} examples")
         if ctx.config.label_field and ctx.on("TL705"):
-            labels = Counter(r.label for r in self.results if r.label is not None)
+            labels = self._labels
             if len(labels) > 1:
-                (most, hi), (least, lo) = labels.most_common()[0], labels.most_common()[-1]
+                most, hi = min(labels.items(), key=_by_count_desc)
+                least, lo = min(labels.items(), key=_by_count_asc)
                 if hi / lo > ctx.config.imbalance_ratio:
                     add("TL705", f"label imbalance on '{ctx.config.label_field}': '{most}' × {hi} "
                         f"vs '{least}' × {lo}")
@@ -234,3 +326,21 @@ class Dataset:
             if self.ctx.openai_target:
                 s.epochs, s.billed_tokens = epochs_and_billing(tokens, self.ctx.limit)
         return s
+
+
+def _decrement(counter: Counter[Any], key: Any) -> int:
+    """Decrement a count, dropping the key at zero; returns the new count."""
+    n = counter[key] - 1
+    if n <= 0:
+        del counter[key]
+        return 0
+    counter[key] = n
+    return n
+
+
+def _by_count_desc(item: tuple[str, int]) -> tuple[int, str]:
+    return (-item[1], item[0])
+
+
+def _by_count_asc(item: tuple[str, int]) -> tuple[int, str]:
+    return (item[1], item[0])

@@ -31,11 +31,13 @@ class Message:
 
     @property
     def content_path(self) -> Path:
-        return (*self.path, self.content_key)
+        """Path of the text; `content_key` "" means the value at `path` is the text itself."""
+        return (*self.path, self.content_key) if self.content_key else self.path
 
     @property
     def role_path(self) -> Path:
-        return (*self.path, self.role_key)
+        """Path of the role; `role_key` "" means the role is implied (the message's own path)."""
+        return (*self.path, self.role_key) if self.role_key else self.path
 
 
 @dataclass(slots=True)

@@ -75,6 +75,7 @@ class Hit:
 
     `path` None means the whole line; `key` underlines the key instead of the value.
     `data` travels to the editor as diagnostic data, so quick fixes need no re-lint.
+    `severity` lets one rule report a milder case (a config override still wins).
     """
 
     rule: str
@@ -82,3 +83,4 @@ class Hit:
     path: tuple[str | int, ...] | None = None
     key: bool = False
     data: dict[str, Any] | None = None
+    severity: Severity | None = None

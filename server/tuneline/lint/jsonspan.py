@@ -53,11 +53,12 @@ def _child(s: str, i: int, step: str | int) -> tuple[int, int, int] | None:
     if i >= len(s):
         return None
     if isinstance(step, str) and s[i] == "{":
+        found = None  # the last copy of a repeated key: the one json.loads keeps
         i = _ws(s, i + 1)
         while i < len(s) and s[i] == '"':
             m = _STRING.match(s, i)
             if m is None:
-                return None
+                break
             ks, ke = m.start(), m.end()
             try:
                 key = json.loads(m.group())
@@ -67,11 +68,11 @@ def _child(s: str, i: int, step: str | int) -> tuple[int, int, int] | None:
             if i < len(s) and s[i] == ":":
                 i = _ws(s, i + 1)
             if key == step:
-                return ks, ke, i
+                found = ks, ke, i
             i = _ws(s, _skip(s, i))
             if i < len(s) and s[i] == ",":
                 i = _ws(s, i + 1)
-        return None
+        return found
     if isinstance(step, int) and s[i] == "[":
         i = _ws(s, i + 1)
         index = 0

@@ -91,6 +91,10 @@ def _github(problems: list[Problem]) -> str:
     )
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"
+
+
 def render_summary(path: str, s: Summary) -> str:
     """The human-readable dataset summary of `tuneline stats`."""
 
@@ -103,7 +107,7 @@ def render_summary(path: str, s: Summary) -> str:
     rows = [
         f"{path}",
         f"  examples            {s.examples:,} ({s.lines:,} lines), format {s.format or 'unknown'}",
-        f"  problems            {s.errors:,} errors, {s.warnings:,} warnings",
+        f"  problems            {_count(s.errors, 'error')}, {_count(s.warnings, 'warning')}",
         f"  messages/example    {dist(s.messages)}",
         f"  tokens/example      {dist(s.tokens)}  ({s.model})",
         f"  total tokens        {s.total_tokens:,}" if s.total_tokens is not None else "",

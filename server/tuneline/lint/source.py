@@ -24,9 +24,12 @@ class SourceStats:
 
 
 def split_text(text: str) -> list[str]:
-    """Split editor text into lines on '\\n' only (JSON strings may hold U+2028), dropping '\\r'."""
+    """Split editor text into lines on '\\n' only (JSON strings may hold U+2028), dropping '\\r'.
+
+    Lines as `iter_lines` sees the same bytes: an empty text has no lines, "\\n" has one.
+    """
     lines = text.split("\n")
-    if lines and lines[-1] == "" and len(lines) > 1:
+    if lines[-1] == "":
         lines.pop()
     return [line[:-1] if line.endswith("\r") else line for line in lines]
 
@@ -67,9 +70,16 @@ def iter_lines(
         chunk = stream.read(CHUNK_BYTES)
         if first:
             first = False
+            while 0 < len(chunk) < len(BOM) and BOM.startswith(chunk):  # a short first read
+                more = stream.read(CHUNK_BYTES)
+                if not more:
+                    break
+                chunk += more
             if chunk.startswith(BOM):
                 stats.bom = True
                 chunk = chunk[len(BOM) :]
+                if not chunk:  # the first read held just the BOM: the file may go on
+                    continue
         if not chunk:
             break
         stats.size += len(chunk)
