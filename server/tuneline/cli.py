@@ -67,13 +67,14 @@ def _with_overrides(args: argparse.Namespace) -> list:
         args.jobs = api.default_workers()
     reports = []
     seen: set[str] = set()
-    explicit = load_config(explicit=args.config) if args.config else None
+    explicit = api.explicit_config(args.config)
     for path in api.expand_paths(args.paths):
         loaded = explicit or load_config(path)
         if loaded.config.source and loaded.config.source not in seen:
             seen.add(loaded.config.source)
             if loaded.problems:
-                reports.append(api.FileReport(loaded.config.source, list(loaded.problems)))
+                reports.append(api.FileReport(api.shown_path(loaded.config.source),
+                                              list(loaded.problems)))
         if overrides:
             loaded = LoadedConfig(replace(loaded.config, **overrides), loaded.problems)
         reports.append(api.lint_file(path, loaded, stats=stats, workers=args.jobs))

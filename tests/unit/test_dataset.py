@@ -205,8 +205,9 @@ def test_example_count_rules(n: int, target: str,
     assert (found[0].line, found[0].col, found[0].end_line, found[0].end_col) == (0, 0, 0, 1)
 
 
-def test_too_few_severity_override_wins_over_openai_error() -> None:
-    ds = make([chat("q")], target="openai", severity={"TL701": "info"})
+@pytest.mark.parametrize("token", ["TL701", "too-few-examples", "TL70"])
+def test_too_few_severity_override_wins_over_openai_error(token: str) -> None:
+    ds = make([chat("q")], target="openai", severity={token: "info"})
     assert [f.severity for f in ds.findings() if f.rule == "TL701"] == [Severity.INFO]
 
 

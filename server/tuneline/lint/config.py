@@ -69,8 +69,8 @@ class Config:
     min_answer_chars: int = field(default=10, metadata={"help": "TL204: shortest answer."})
     max_answer_chars: int = field(default=4000, metadata={"help": "TL205: longest answer."})
     near_duplicate_threshold: float = field(default=0.8, metadata={
-        "help": "TL502: estimated Jaccard similarity (word 3-grams) above which two examples "
-                "are near duplicates."})
+        "help": "TL502: estimated Jaccard similarity (8-byte text shingles) above which two "
+                "examples are near duplicates."})
     assistant_schema: str | None = field(default=None, metadata={
         "help": "JSON Schema file every assistant answer must satisfy (as JSON)."})
     eval_file: str | None = field(default=None, metadata={

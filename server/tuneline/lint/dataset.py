@@ -287,7 +287,7 @@ class Dataset:
                                    0, 0, 0, end))
 
         if n < 10:
-            sev = Severity.ERROR if ctx.openai_target and "TL701" not in ctx.config.severity else None
+            sev = Severity.ERROR if ctx.openai_target and "TL701" not in ctx.overridden else None
             add("TL701", f"only {n} example(s); OpenAI requires at least 10 and trainers learn "
                 "little from so few", sev)
         elif n < 100:

@@ -8,7 +8,9 @@ updated by add/remove so an edit touches only the changed lines.
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Sequence
+from operator import eq
 
 import numpy as np
 
@@ -18,6 +20,7 @@ ROWS = NUM_PERM // BANDS
 WINDOW = 8
 SAMPLE_BITS = 3  # keep shingles whose hash has these low bits zero (1 in 8)
 MIN_SHINGLES = 3
+MAX_COMPARISONS = 64
 _rng = np.random.default_rng(20261123)
 # Multiply-add hashing mod 2**32 (odd multipliers): cheap, and good enough for MinHash here.
 _A = (_rng.integers(0, 1 << 31, size=NUM_PERM, dtype=np.uint32) << np.uint32(1)) | np.uint32(1)
@@ -82,10 +85,8 @@ def signatures(docs: Sequence[bytes]) -> list[tuple[bytes, tuple[int, ...]] | No
 
 
 def similarity(a: bytes, b: bytes) -> float:
-    """Estimated Jaccard similarity of two signatures."""
-    x = np.frombuffer(a, dtype=np.uint32)
-    y = np.frombuffer(b, dtype=np.uint32)
-    return float(np.count_nonzero(x == y)) / NUM_PERM
+    """Estimated Jaccard similarity of two signatures (share of equal MinHash values)."""
+    return sum(map(eq, array("I", a), array("I", b))) / NUM_PERM
 
 
 class NearIndex:
@@ -93,16 +94,20 @@ class NearIndex:
 
     def __init__(self, threshold: float) -> None:
         self.threshold = threshold
+        self._min_equal = threshold * NUM_PERM
         self._buckets: dict[int, bytes | set[bytes]] = {}
         self._entries: dict[bytes, tuple[bytes, tuple[int, ...]]] = {}
         self._partners: dict[bytes, set[bytes]] = {}
 
     def add(self, key: bytes, sig: bytes, bands: tuple[int, ...]) -> None:
+        """Index `key`; compare it with at most MAX_COMPARISONS bucket mates (templated data
+        can put thousands of examples in one bucket: comparing all would be quadratic)."""
         if key in self._entries:
             return
         self._entries[key] = (sig, bands)
         buckets = self._buckets
         seen: set[bytes] = set()
+        mine = array("I", sig)
         for band in bands:
             held = buckets.get(band)
             if held is None:
@@ -111,9 +116,12 @@ class NearIndex:
             if isinstance(held, bytes):
                 held = buckets[band] = {held}
             for other in held:
+                if len(seen) >= MAX_COMPARISONS:
+                    break
                 if other not in seen:
                     seen.add(other)
-                    if similarity(sig, self._entries[other][0]) >= self.threshold:
+                    same = sum(map(eq, mine, array("I", self._entries[other][0])))
+                    if same >= self._min_equal:
                         self._partners.setdefault(key, set()).add(other)
                         self._partners.setdefault(other, set()).add(key)
             held.add(key)

@@ -20,8 +20,8 @@ EXACT_DUPLICATE = rule(
 )
 NEAR_DUPLICATE = rule(
     "TL502", "near-duplicate", Severity.INFO,
-    "The example is nearly identical to an earlier one (MinHash estimate of word 3-gram "
-    "Jaccard similarity above near_duplicate_threshold, system prompts ignored).",
+    "The example is nearly identical to an earlier one (MinHash estimate of the Jaccard "
+    "similarity of 8-byte text shingles above near_duplicate_threshold; system prompts ignored).",
     "Near copies add little signal and inflate epochs on one behaviour.",
     "Vary the example or drop it.",
     scope="dataset",
