@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-import synth  # noqa: E402
+import synth
 
 
 def run(cmd: list[str]) -> tuple[float, float, int]:
