@@ -15,7 +15,7 @@ from tuneline import __version__
 
 
 def _add_lint(sub: argparse._SubParsersAction) -> None:
-    from tuneline.lint.output import FORMATS
+    from tuneline.lint import OUTPUT_FORMATS as FORMATS
 
     p = sub.add_parser("lint", help="check fine-tuning JSONL files (files, folders, globs)")
     p.add_argument("paths", nargs="*", default=["."], help="files, folders or globs (default: .)")

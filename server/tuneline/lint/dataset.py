@@ -12,7 +12,7 @@ import statistics
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from itertools import compress
+from itertools import compress, repeat
 from operator import attrgetter
 from typing import Any
 
@@ -213,7 +213,7 @@ class Dataset:
         idx = range(len(results))
         out: list[tuple[int, Finding]] = []
         for i in compress(idx, map(_findings_of, results)):
-            out.extend((i, f) for f in results[i].findings)
+            out.extend(zip(repeat(i), results[i].findings))
         out.extend((0, f) for f in self._dataset_findings())
         out.extend((0, f) for f in self.extra)
         out.extend((0, f) for f in self._file_level())

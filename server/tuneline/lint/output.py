@@ -7,11 +7,12 @@ from collections.abc import Sequence
 from typing import Any
 
 from tuneline import __version__
+from tuneline.lint import OUTPUT_FORMATS
 from tuneline.lint.api import FileReport, Problem
 from tuneline.lint.dataset import Summary
 from tuneline.lint.rules import REGISTRY
 
-FORMATS = ("text", "json", "sarif", "github")
+FORMATS = OUTPUT_FORMATS
 
 
 def render(reports: Sequence[FileReport], fmt: str) -> str:
