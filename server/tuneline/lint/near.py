@@ -20,7 +20,7 @@ ROWS = NUM_PERM // BANDS
 WINDOW = 8
 SAMPLE_BITS = 3  # keep shingles whose hash has these low bits zero (1 in 8)
 MIN_SHINGLES = 3
-MAX_COMPARISONS = 64
+MAX_COMPARISONS = 32
 _rng = np.random.default_rng(20261123)
 # Multiply-add hashing mod 2**32 (odd multipliers): cheap, and good enough for MinHash here.
 _A = (_rng.integers(0, 1 << 31, size=NUM_PERM, dtype=np.uint32) << np.uint32(1)) | np.uint32(1)
@@ -96,7 +96,7 @@ class NearIndex:
         self.threshold = threshold
         self._min_equal = threshold * NUM_PERM
         self._buckets: dict[int, bytes | set[bytes]] = {}
-        self._entries: dict[bytes, tuple[bytes, tuple[int, ...]]] = {}
+        self._entries: dict[bytes, tuple[array, tuple[int, ...]]] = {}
         self._partners: dict[bytes, set[bytes]] = {}
 
     def add(self, key: bytes, sig: bytes, bands: tuple[int, ...]) -> None:
@@ -104,10 +104,11 @@ class NearIndex:
         can put thousands of examples in one bucket: comparing all would be quadratic)."""
         if key in self._entries:
             return
-        self._entries[key] = (sig, bands)
+        mine = array("I", sig)
+        self._entries[key] = (mine, bands)
+        entries = self._entries
         buckets = self._buckets
         seen: set[bytes] = set()
-        mine = array("I", sig)
         for band in bands:
             held = buckets.get(band)
             if held is None:
@@ -120,7 +121,7 @@ class NearIndex:
                     break
                 if other not in seen:
                     seen.add(other)
-                    same = sum(map(eq, mine, array("I", self._entries[other][0])))
+                    same = sum(map(eq, mine, entries[other][0]))
                     if same >= self._min_equal:
                         self._partners.setdefault(key, set()).add(other)
                         self._partners.setdefault(other, set()).add(key)

@@ -85,10 +85,17 @@ def job_argv(kind: str, arg: dict[str, Any]) -> list[str]:
     if isinstance(arg.get("args"), list):
         return [str(a) for a in arg["args"]]
     if kind == "train":
+        target = str(arg.get("target") or "local")
+        if target != "local":
+            raise CommandFailed(f"training on target '{target}' is not available yet; "
+                                "use a local target or `tuneline train` on that machine")
         out = [arg["config"]] if arg.get("config") else [
-            _need(arg, "dataset"), "--model", _need(arg, "model")]
+            "--train-file", _need(arg, "dataset"), "--base-model", _need(arg, "model")]
         if arg.get("method"):
             out += ["--method", str(arg["method"])]
+        if arg.get("validation"):
+            out += ["--eval-file", str(arg["validation"])]
+        return out
     elif kind == "eval":
         out = [_need(arg, "dataset"), "--model", _need(arg, "model")]
         if arg.get("run_id"):
