@@ -53,7 +53,7 @@ async def test_train_reports_progress_on_the_request_token(client):
                            {"dataset": dataset, "model": "tiny", "method": "lora",
                             "target": "local"}, token="train-1")
     assert result["status"] == "completed"
-    assert result["argv"] == [dataset, "--model", "tiny", "--method", "lora", "--target", "local"]
+    assert result["argv"] == ["--train-file", dataset, "--base-model", "tiny", "--method", "lora"]
     reports = client.progress_reports["train-1"]
     assert reports[0].kind == "begin" and reports[0].title == f"Training {result['run_id']}"
     assert reports[0].cancellable is True
