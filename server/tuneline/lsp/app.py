@@ -204,6 +204,7 @@ class TunelineServer(LanguageServer):
     def _linted(self, doc: Document) -> None:
         if self.docs.get(doc.uri) is doc:
             self.publisher.ready(doc)
+            self.refresh_views()  # lenses asked for before the lint finished said "linting…"
             tally.warm(self, doc)  # after the first diagnostics, never competing with them
 
     # ----- settings -------------------------------------------------------------------
