@@ -100,9 +100,9 @@ def _digest(text: str) -> bytes:
     return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=12).digest()
 
 
-def _keys(ex: Example) -> tuple[bytes, bytes | None, bytes | None]:
+def _keys(ex: Example, normed: list[str]) -> tuple[bytes, bytes | None, bytes | None]:
     """Exact-duplicate key (whole example, whitespace-normalised), prompt key, system key."""
-    turns = [f"{m.role}\x01{_norm(m.text)}" for m in ex.messages]
+    turns = [f"{m.role}\x01{n}" for m, n in zip(ex.messages, normed)]
     turns += [f"rejected\x01{_norm(m.text)}" for m in ex.rejected]
     prompt = [t for m, t in zip(ex.messages, turns) if m.role not in _NOT_PROMPT]
     system = next((m.text for m in ex.messages if m.role in ("system", "developer")), None)
@@ -194,7 +194,8 @@ def _check_one(text: str, ctx: LintContext) -> tuple[LineResult, list[str] | Non
     if ex is None:
         return result, None
     result.messages = len(ex.messages)
-    result.dup_key, result.prompt_key, result.system_key = _keys(ex)
+    normed = [_norm(m.text) for m in ex.messages]
+    result.dup_key, result.prompt_key, result.system_key = _keys(ex, normed)
     result.size_bound += 3 * len(ex.messages) + 3
     if ctx.count_tokens:
         result.tokens = ctx.tokens.count_example(ex)
@@ -205,8 +206,8 @@ def _check_one(text: str, ctx: LintContext) -> tuple[LineResult, list[str] | Non
         return result, None
     # whitespace-normalised like the duplicate key, so every line sharing a key shares a signature
     # (the near index keeps one signature per key: an edit must not depend on which copy came first)
-    return result, [_norm(m.text) for m in ex.messages
-                    if m.text and m.role not in ("system", "developer")]
+    return result, [n for m, n in zip(ex.messages, normed)
+                    if n and m.role not in ("system", "developer")]
 
 
 _JSON_KINDS: dict[type, str] = {list: "array", str: "string", int: "number", float: "number",
