@@ -1,0 +1,1 @@
+"""Training jobs: config, data, local (transformers + peft + bitsandbytes) training, demo model."""
