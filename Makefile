@@ -36,7 +36,8 @@ demo: setup
 test: setup check test-py ext-all
 
 check: setup
-	$(BIN)/ruff check server tests bench examples
+	$(BIN)/ruff check server tests bench examples docs
+	$(BIN)/python docs/update_readme.py --check
 
 test-py: setup
 	$(BIN)/python -m pytest -q
