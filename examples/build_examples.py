@@ -86,7 +86,7 @@ def support(rng: random.Random) -> tuple[list[str], list[str]]:
     lines = [json.dumps(e, ensure_ascii=False) for e in train]
     # Typical mistakes, each on its own line:
     lines[3] = lines[3].replace('"role": "assistant"', '"role": "bot"')              # bad role
-    lines[7] = lines[7].replace('"content": "How', '"content" "How', 1)              # broken JSON
+    lines[7] = lines[7].replace('"role": "user", ', '"role": "user" ', 1)            # broken JSON
     lines[12] = json.dumps(chat("Is there a phone number I can call?", "Yes."))      # too short
     lines[18] = lines[5]                                                              # duplicate
     lines[25] = json.dumps({"messages": [{"role": "system", "content": SYSTEM},

@@ -130,10 +130,16 @@ def cmd_train(args: argparse.Namespace) -> int:
             run.file("config.toml").write_text(tc.to_toml(cfg))
         return train_job(cfg, run, resuming=True, echo_json=args.json,
                          allow_errors=args.allow_errors)
-    if not args.config:
-        return _usage_error(args, "give a config file (TOML), or --resume RUN")
+    if not args.config and not {"train_file", "base_model"} <= overrides.keys():
+        return _usage_error(args, "give a config file (TOML), or --train-file and --base-model, "
+                            "or --resume RUN")
     try:
-        cfg = tc.load_config(args.config, overrides)
+        if args.config:
+            cfg = tc.load_config(args.config, overrides)
+        else:  # flags only (the editor's Train… without a config file)
+            required = {k: overrides[k] for k in ("train_file", "base_model")}
+            cfg = tc.load_config(None, overrides,
+                                 base=tc.from_table(required, "flags", Path.cwd()))
     except tc.ConfigError as exc:
         return _usage_error(args, str(exc))
     run_id = args.run_id or new_run_id(cfg.name or cfg.method)
