@@ -167,24 +167,37 @@ def _feed(ds: Dataset, path: str | os.PathLike[str], workers: int) -> SourceStat
     """Check the file into `ds`, in `workers` forked processes when it is big enough."""
     global _worker_ctx
     size = os.path.getsize(path)
+    total = SourceStats()
     if workers > 1 and size >= PARALLEL_MIN_BYTES and "fork" in multiprocessing.get_all_start_methods():
         _worker_ctx = ds.ctx
-        ranges = split_ranges(str(path), workers)
-        with multiprocessing.get_context("fork").Pool(len(ranges)) as pool:
-            parts = pool.map(_check_range, [(str(path), a, b) for a, b in ranges])
+        jobs = [(str(path), a, b) for a, b in split_ranges(str(path), workers)]
+        # The first range is checked here while forked workers take the rest: this process's
+        # core works too, its share needs no pickling, and it is merged while workers finish.
+        with multiprocessing.get_context("fork").Pool(max(1, len(jobs) - 1)) as pool:
+            rest = pool.map_async(_check_range, jobs[1:])
+            _merge(ds, _check_range(jobs[0]), total)
+            for part in rest.get():
+                _merge(ds, part, total)
         _worker_ctx = None
     else:
         with open(path, "rb") as fh:
-            parts = [_check_stream(fh, ds.ctx)]
-    total = SourceStats(bom=parts[0][2].bom, final_newline=parts[-1][2].final_newline)
-    for results, extra, stats in parts:
-        offset = len(ds.results)
-        ds.extra.extend(f.at(f.line + offset) for f in extra)
-        ds.extend_results(results)
-        total.crlf_lines += stats.crlf_lines
-        total.size += stats.size
-    total.lines = len(ds.results)
+            _merge(ds, _check_stream(fh, ds.ctx), total)
     return total
+
+
+def _merge(ds: Dataset, part: tuple[list[LineResult], list[Finding], SourceStats],
+           total: SourceStats) -> None:
+    """Append one range's results (in file order) and fold its byte statistics into `total`."""
+    results, extra, stats = part
+    if not ds.results:
+        total.bom = stats.bom
+    offset = len(ds.results)
+    ds.extra.extend(f.at(f.line + offset) for f in extra)
+    ds.extend_results(results)
+    total.crlf_lines += stats.crlf_lines
+    total.size += stats.size
+    total.final_newline = stats.final_newline
+    total.lines = len(ds.results)
 
 
 def default_workers() -> int:

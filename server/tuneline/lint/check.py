@@ -159,7 +159,7 @@ def _place(text: str, hit: Hit, ctx: LintContext) -> Finding:
 
 def _check_one(text: str, ctx: LintContext) -> tuple[LineResult, list[str] | None]:
     """One line's result and the texts to fingerprint for near duplicates."""
-    if not text.strip():
+    if not text or text.isspace():  # (isspace stops at the first '{': no copy of the line)
         found = (Finding("TL006", "blank line; delete it (some loaders fail on empty lines)",
                          ctx.severities["TL006"], 0, 0, 0, len(text)),) if ctx.on("TL006") else ()
         return LineResult(found, blank=True, width=len(text)), None

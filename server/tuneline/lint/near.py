@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from array import array
 from collections.abc import Sequence
+from itertools import islice
 from operator import eq
 
 import numpy as np
@@ -104,11 +105,8 @@ class NearIndex:
         can put thousands of examples in one bucket: comparing all would be quadratic)."""
         if key in self._entries:
             return
-        mine = array("I", sig)
-        self._entries[key] = (mine, bands)
-        entries = self._entries
         buckets = self._buckets
-        seen: set[bytes] = set()
+        mates: set[bytes] = set()
         for band in bands:
             held = buckets.get(band)
             if held is None:
@@ -116,16 +114,16 @@ class NearIndex:
                 continue
             if isinstance(held, bytes):
                 held = buckets[band] = {held}
-            for other in held:
-                if len(seen) >= MAX_COMPARISONS:
-                    break
-                if other not in seen:
-                    seen.add(other)
-                    same = sum(map(eq, mine, entries[other][0]))
-                    if same >= self._min_equal:
-                        self._partners.setdefault(key, set()).add(other)
-                        self._partners.setdefault(other, set()).add(key)
+            if len(mates) < MAX_COMPARISONS:
+                mates.update(islice(held, MAX_COMPARISONS - len(mates)))
             held.add(key)
+        mine = array("I", sig)
+        self._entries[key] = (mine, bands)
+        entries = self._entries
+        for other in mates:
+            if sum(map(eq, mine, entries[other][0])) >= self._min_equal:
+                self._partners.setdefault(key, set()).add(other)
+                self._partners.setdefault(other, set()).add(key)
 
     def remove(self, key: bytes) -> None:
         entry = self._entries.pop(key, None)
