@@ -48,10 +48,7 @@ def _add_lint(sub: argparse._SubParsersAction) -> None:
 
 def _with_overrides(args: argparse.Namespace) -> list:
     """Lint reports with CLI overrides (select/ignore/model/format) applied to each config."""
-    from dataclasses import replace
-
     from tuneline.lint import api
-    from tuneline.lint.config import LoadedConfig, load_config
 
     overrides: dict = {}
     if getattr(args, "select", None):
@@ -63,22 +60,8 @@ def _with_overrides(args: argparse.Namespace) -> list:
     if getattr(args, "data_format", None):
         overrides["format"] = args.data_format
     stats = bool(getattr(args, "stats", False) or args.command == "stats")
-    if not args.jobs:
-        args.jobs = api.default_workers()
-    reports = []
-    seen: set[str] = set()
-    explicit = api.explicit_config(args.config)
-    for path in api.expand_paths(args.paths):
-        loaded = explicit or load_config(path)
-        if loaded.config.source and loaded.config.source not in seen:
-            seen.add(loaded.config.source)
-            if loaded.problems:
-                reports.append(api.FileReport(api.shown_path(loaded.config.source),
-                                              list(loaded.problems)))
-        if overrides:
-            loaded = LoadedConfig(replace(loaded.config, **overrides), loaded.problems)
-        reports.append(api.lint_file(path, loaded, stats=stats, workers=args.jobs))
-    return reports
+    return api.lint_paths(args.paths, args.config, stats=stats,
+                          workers=args.jobs or api.default_workers(), overrides=overrides)
 
 
 def _run_lint(args: argparse.Namespace) -> int:

@@ -266,8 +266,10 @@ def shown_path(path: str) -> str:
 
 
 def lint_paths(paths: Iterable[str], config_file: str | None = None,
-               stats: bool = False, workers: int = 1) -> list[FileReport]:
-    """Lint files, folders and globs; config from `config_file` or found per file.
+               stats: bool = False, workers: int = 1,
+               overrides: dict[str, Any] | None = None) -> list[FileReport]:
+    """Lint files, folders and globs; config from `config_file` or found per file, with
+    `overrides` (Config fields, e.g. from CLI flags) applied on top.
 
     Raises PathError when an argument names nothing.
     """
@@ -281,5 +283,7 @@ def lint_paths(paths: Iterable[str], config_file: str | None = None,
             seen_configs.add(src)
             if loaded.problems:
                 reports.append(FileReport(shown_path(src), list(loaded.problems)))
+        if overrides:
+            loaded = LoadedConfig(replace(loaded.config, **overrides), loaded.problems)
         reports.append(lint_file(path, loaded, stats=stats, workers=workers))
     return reports
