@@ -301,7 +301,8 @@ describe("untrusted workspace", () => {
     await h.runCommand(page, "Tuneline: Train…");
     const toast = await h.waitForToast(page, /Restricted Mode/);
     assert.match(await toast.innerText(), /Train… is disabled in Restricted Mode/);
-    // No wizard opened and nothing ran.
+    // No wizard opened and nothing ran (the palette's own quick input may still be closing).
+    await page.locator(".quick-input-widget").waitFor({ state: "hidden", timeout: 5000 }).catch(() => {});
     assert.equal(await page.locator(".quick-input-widget:visible").count(), 0);
     assert.equal(fs.existsSync(path.join(vscode.workspace, "runs")), false);
   });
